@@ -1,0 +1,6 @@
+import { pluginModule } from './plugin/spec.js';
+import { consoleLogger } from './loggers/console.js';
+import { jsonlLogger } from './loggers/jsonl.js';
+
+/** Core's own plugins: loggers (and, with the engine, the embedded tfjs backends). */
+export const plugins = pluginModule(consoleLogger, jsonlLogger);
