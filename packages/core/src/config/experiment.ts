@@ -72,7 +72,7 @@ registerSection({
   build: (registry) => {
     const slot = pluginSlot(registry, 'logger');
     return slot
-      ? z.array(slot).default([{ name: 'console' }]).describe('JSONL metrics are always written; these add to it')
+      ? z.array(slot).prefault([{ name: 'console' }]).describe('JSONL metrics are always written; these add to it')
       : undefined;
   },
 });
