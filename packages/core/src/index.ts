@@ -1,3 +1,4 @@
+export * as tf from './tf.js';
 export * from './plugin/spec.js';
 export * from './plugin/registry.js';
 export * from './plugin/load.js';
@@ -18,3 +19,7 @@ export * from './loggers/jsonl.js';
 export * from './util/errors.js';
 export * from './util/suggest.js';
 export { plugins } from './plugins.js';
+export * from './engine/engine.js';
+export * from './engine/select.js';
+export * from './engine/builtin-engines.js';
+export * from './engine/wasm-matmul.js';

@@ -1,6 +1,8 @@
 import { pluginModule } from './plugin/spec.js';
 import { consoleLogger } from './loggers/console.js';
 import { jsonlLogger } from './loggers/jsonl.js';
+import { engineSpecs } from './engine/builtin-engines.js';
+import './engine/select.js';
 
 /** Core's own plugins: loggers (and, with the engine, the embedded tfjs backends). */
-export const plugins = pluginModule(consoleLogger, jsonlLogger);
+export const plugins = pluginModule(consoleLogger, jsonlLogger, ...engineSpecs);
