@@ -1,0 +1,3 @@
+export * from './binary.js';
+export * from './deepfake.js';
+export * from './plugins.js';
