@@ -1,9 +1,8 @@
 /**
  * The one tfjs entry point of the project. tfjs-core alone registers neither gradients nor the
- * chained tensor methods (the @tensorflow/tfjs union package does that); every package imports
- * `tf` from here so both are always present and there is a single tfjs-core instance.
+ * chained tensor methods; the @tensorflow/tfjs union package does (into tfjs's global registries,
+ * shared with tfjs-core). Every package imports `tf` from here so both are always present.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops.js';
+import '@tensorflow/tfjs';
 
 export * from '@tensorflow/tfjs-core';
