@@ -23,3 +23,8 @@ export * from './engine/engine.js';
 export * from './engine/select.js';
 export * from './engine/builtin-engines.js';
 export * from './engine/wasm-matmul.js';
+export * from './contracts/model.js';
+export * from './contracts/services.js';
+export * from './contracts/training.js';
+export * from './contracts/data.js';
+export * from './util/rng.js';

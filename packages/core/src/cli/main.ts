@@ -3,9 +3,10 @@ import { UserError } from '../util/errors.js';
 import { configCommand } from './commands/config.js';
 import { listCommand } from './commands/list.js';
 import { schemaCommand } from './commands/schema.js';
+import { embedCommand } from './commands/embed.js';
 
 /** Commands appear here only once they work end to end. */
-export const commands: CommandModule<any, any>[] = [listCommand, schemaCommand, configCommand];
+export const commands: CommandModule<any, any>[] = [listCommand, schemaCommand, configCommand, embedCommand];
 
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');

@@ -12,6 +12,7 @@ import {
   type PluginSpec,
 } from './spec.js';
 import { formatZodIssues } from '../config/issues.js';
+import { ServiceTokens, type ServiceTypes } from '../contracts/services.js';
 
 /** Resolves plugins by kind and YAML name from an inversify container. */
 export class PluginRegistry {
@@ -25,6 +26,14 @@ export class PluginRegistry {
   load(...modules: ContainerModule[]): void {
     this.container.load(...modules);
     this.checkDuplicates();
+  }
+
+  /** A service bound by some loaded package (see contracts/services.ts). */
+  service<K extends keyof ServiceTypes>(key: K): ServiceTypes[K] {
+    if (!this.container.isBound(ServiceTokens[key])) {
+      throw new Error(`no package provides the "${key}" service (is @dfdet/models loaded?)`);
+    }
+    return this.container.get<ServiceTypes[K]>(ServiceTokens[key]);
   }
 
   all(): PluginSpec[] {

@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
 import type { z } from 'zod';
+import { ServiceTokens, type ServiceTypes } from '../contracts/services.js';
 
 /** Every pluggable kind. YAML slots, `exp list` sections and container tokens all derive from this list. */
 export const PLUGIN_KINDS = [
@@ -72,6 +73,20 @@ export function pluginModule(...specs: PluginSpec<any, any>[]): ContainerModule 
     for (const spec of specs) {
       bind(PluginTokens[spec.kind]).toConstantValue(spec).whenNamed(spec.name);
       bind(PLUGIN_CATALOG).toConstantValue(spec);
+    }
+  });
+}
+
+/**
+ * The ContainerModule of a package that provides services to core as well as plugins.
+ * A package still exports exactly one module.
+ */
+export function packageModule(parts: { plugins?: PluginSpec<any, any>[]; services?: Partial<ServiceTypes> }): ContainerModule {
+  const specs = pluginModule(...(parts.plugins ?? []));
+  return new ContainerModule((options) => {
+    void specs.load(options); // synchronous: pluginModule only binds constants
+    for (const [key, impl] of Object.entries(parts.services ?? {})) {
+      options.bind(ServiceTokens[key as keyof ServiceTypes]).toConstantValue(impl);
     }
   });
 }
