@@ -1,5 +1,8 @@
 import yargs, { type CommandModule } from 'yargs';
 import { UserError } from '../util/errors.js';
+import { PluginRegistry } from '../plugin/registry.js';
+import { loadBuiltinModules } from '../plugin/load.js';
+import { CLI_COMMAND } from '../plugin/spec.js';
 import { configCommand } from './commands/config.js';
 import { listCommand } from './commands/list.js';
 import { schemaCommand } from './commands/schema.js';
@@ -7,6 +10,12 @@ import { embedCommand } from './commands/embed.js';
 
 /** Commands appear here only once they work end to end. */
 export const commands: CommandModule<any, any>[] = [listCommand, schemaCommand, configCommand, embedCommand];
+
+/** Commands contributed by the built-in packages (e.g. `exp data …` from @dfdet/datasets). */
+async function packageCommands(): Promise<CommandModule<any, any>[]> {
+  const registry = new PluginRegistry(await loadBuiltinModules());
+  return registry.container.isBound(CLI_COMMAND) ? registry.container.getAll<CommandModule<any, any>>(CLI_COMMAND) : [];
+}
 
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
@@ -23,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
       .fail((msg, err) => {
         throw err ?? new UserError(msg);
       });
-    for (const c of commands) parser = parser.command(c);
+    for (const c of [...commands, ...(await packageCommands())]) parser = parser.command(c);
     await parser.parseAsync();
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {

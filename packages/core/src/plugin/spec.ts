@@ -1,5 +1,6 @@
 import { ContainerModule } from 'inversify';
 import type { z } from 'zod';
+import type { CommandModule } from 'yargs';
 import { ServiceTokens, type ServiceTypes } from '../contracts/services.js';
 
 /** Every pluggable kind. YAML slots, `exp list` sections and container tokens all derive from this list. */
@@ -24,6 +25,9 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
 export const PluginTokens: Record<PluginKind, symbol> = Object.fromEntries(
   PLUGIN_KINDS.map((k) => [k, Symbol.for(`dfdet.plugin.${k}`)]),
 ) as Record<PluginKind, symbol>;
+
+/** Multi-binding of the `exp` subcommands that packages contribute. */
+export const CLI_COMMAND = Symbol.for('dfdet.cli.command');
 
 /** Unconstrained multi-binding of every spec, so the registry can list what is registered. */
 export const PLUGIN_CATALOG = Symbol.for('dfdet.plugin.catalog');
@@ -81,12 +85,18 @@ export function pluginModule(...specs: PluginSpec<any, any>[]): ContainerModule 
  * The ContainerModule of a package that provides services to core as well as plugins.
  * A package still exports exactly one module.
  */
-export function packageModule(parts: { plugins?: PluginSpec<any, any>[]; services?: Partial<ServiceTypes> }): ContainerModule {
+export function packageModule(parts: {
+  plugins?: PluginSpec<any, any>[];
+  services?: Partial<ServiceTypes>;
+  /** `exp` subcommands (yargs CommandModules) this package adds. */
+  commands?: CommandModule<any, any>[];
+}): ContainerModule {
   const specs = pluginModule(...(parts.plugins ?? []));
   return new ContainerModule((options) => {
     void specs.load(options); // synchronous: pluginModule only binds constants
     for (const [key, impl] of Object.entries(parts.services ?? {})) {
       options.bind(ServiceTokens[key as keyof ServiceTypes]).toConstantValue(impl);
     }
+    for (const command of parts.commands ?? []) options.bind(CLI_COMMAND).toConstantValue(command);
   });
 }
