@@ -24,6 +24,8 @@ export const cpuEngine = (): EngineBackend => ({
   init: async () => {
     await import('@tensorflow/tfjs-backend-cpu');
     await activate('cpu');
+    // the cpu backend prints a "install tfjs-node" banner on first use; engine selection already says why
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
   },
 });
 
@@ -60,7 +62,8 @@ export const tensorflowEngine = (): EngineBackend => {
         loaded = pkg;
         return pkg;
       } catch (err) {
-        errors.push(`${pkg}: ${firstLine((err as Error).message)}`);
+        const code = (err as { code?: string }).code;
+        errors.push(code === 'ERR_MODULE_NOT_FOUND' ? `${pkg} not installed` : `${pkg}: ${firstLine((err as Error).message)}`);
       }
     }
     throw new Error(errors.join('; '));
@@ -73,7 +76,7 @@ export const tensorflowEngine = (): EngineBackend => {
       try {
         return { ok: true, detail: `${await load('cpu')} (libtensorflow)` };
       } catch (err) {
-        return { ok: false, reason: `not installed (${(err as Error).message}); it is optional: pnpm add @tensorflow/tfjs-node-gpu where libtensorflow can be downloaded` };
+        return { ok: false, reason: `${(err as Error).message} (optional; pnpm add @tensorflow/tfjs-node-gpu where libtensorflow can be downloaded)` };
       }
     },
     init: async (opts: EngineInitOptions) => {

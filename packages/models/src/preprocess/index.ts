@@ -1,0 +1,26 @@
+export {
+  PilResample,
+  pilResize,
+  precomputeCoeffs,
+  type PilResampleCode,
+  type U8Image,
+  type AxisCoeffs,
+} from './pil-resample.js';
+export {
+  OPENAI_CLIP_MEAN,
+  OPENAI_CLIP_STD,
+  DEFAULT_CLIP_PROCESSOR_CONFIG,
+  clipProcessorDefaults,
+  ProcessorConfigError,
+  parseProcessorConfig,
+  loadProcessorConfig,
+  decodeImageRgb,
+  resizeOutputSize,
+  centerCropU8,
+  clipTransformU8,
+  preprocessImages,
+  type ClipProcessorConfig,
+  type ClipResizeSize,
+  type DecodeOptions,
+  type PreprocessOptions,
+} from './clip-processor.js';
