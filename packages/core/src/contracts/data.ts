@@ -20,3 +20,55 @@ export interface DatasetAdapter {
   readonly name: string;
   index(split: Split): Promise<FrameRecord[]>;
 }
+
+/** A decoded RGB image, HWC uint8 (what image augmentations transform). */
+export interface RgbImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/**
+ * An image-stage `augmentation` plugin: applied to decoded training images before the model's
+ * resize/crop, in the loader's workers, with a per-sample seeded stream. Off at evaluation.
+ */
+export interface ImageAugmentation {
+  readonly stage: 'image';
+  apply(image: RgbImage, rng: import('./training.js').Rng): RgbImage | Promise<RgbImage>;
+}
+
+export interface LoaderRequest {
+  records: FrameRecord[];
+  preprocessing: import('./model.js').ImagePreprocessing;
+  batchSize: number;
+  shuffle: boolean;
+  seed: number;
+  /** Image augmentation plugin instances (YAML form), built in each worker; empty at evaluation. */
+  augmentations: { name: string; [k: string]: unknown }[];
+  /** Worker threads decoding and augmenting; 0 decodes on the main thread. */
+  workers: number;
+  onBadFile: 'error' | 'skip';
+  dropLast: boolean;
+  /** Draw each batch's samples class-balanced (with replacement of the minority class). */
+  balanced?: boolean;
+  /** Extra plugin modules the workers load (third-party augmentations). */
+  plugins?: string[];
+}
+
+export interface Batch {
+  /** Position of the batch within its epoch. */
+  index: number;
+  pixels: Float32Array;
+  shape: [number, number, number, number];
+  labels: Int32Array;
+  records: FrameRecord[];
+}
+
+export interface DataLoader {
+  readonly batchesPerEpoch: number;
+  /** Batches of one epoch in a seeded order, starting at `startBatch` (exact resume). */
+  epoch(epoch: number, startBatch?: number): AsyncGenerator<Batch>;
+  /** Files skipped with `on_bad_file: skip`, with why. */
+  readonly badFiles: { path: string; reason: string }[];
+  close(): Promise<void>;
+}

@@ -15,10 +15,22 @@ export interface TensorFiles {
   metadata(path: string): Record<string, string>;
 }
 
+/** Frame- and video-level metrics of p_fake scores (the paper's set). */
+export interface Evaluation {
+  frameAndVideoMetrics(
+    frames: { video: string; label: number; pFake: number }[],
+    opts?: { rule?: 'argmax' | 'ge' },
+  ): { frame: Record<string, number>; video: Record<string, number> };
+}
+
 export interface ServiceTypes {
   tensorFiles: TensorFiles;
+  dataLoader: (request: import('./data.js').LoaderRequest) => import('./data.js').DataLoader;
+  evaluation: Evaluation;
 }
 
 export const ServiceTokens: { [K in keyof ServiceTypes]: symbol } = {
   tensorFiles: Symbol.for('dfdet.service.tensor-files'),
+  dataLoader: Symbol.for('dfdet.service.data-loader'),
+  evaluation: Symbol.for('dfdet.service.evaluation'),
 };
