@@ -44,6 +44,16 @@ export interface Head extends ParameterTree {
  * (e.g. slerp between same-class features). Inference never calls it.
  */
 export interface FeatureAugmentation {
+  readonly stage: 'feature';
   readonly name: string;
   apply(features: tf.Tensor2D, labels: Int32Array, rng: Rng): tf.Tensor2D;
+}
+
+/**
+ * The `peft` plugin kind: marks what trains in a backbone's module tree (and may wrap layers,
+ * e.g. LoRA). `root` is the backbone's module tree (`backbone.root`).
+ */
+export interface PeftMethod {
+  readonly name: string;
+  apply(root: unknown): { trainable: string[]; summary: string };
 }
