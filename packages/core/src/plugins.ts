@@ -3,6 +3,7 @@ import { consoleLogger } from './loggers/console.js';
 import { jsonlLogger } from './loggers/jsonl.js';
 import { engineSpecs } from './engine/builtin-engines.js';
 import './engine/select.js';
+import './training/sections.js';
 
 /** Core's own plugins: loggers (and, with the engine, the embedded tfjs backends). */
 export const plugins = pluginModule(consoleLogger, jsonlLogger, ...engineSpecs);
