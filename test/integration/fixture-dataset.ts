@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { definePlugin, pluginModule, z, type DatasetAdapter } from '@dfdet/core';
 
-const FIX = resolve(__dirname, '../fixtures/clip-tiny');
+const FIX = fileURLToPath(new URL('../fixtures/clip-tiny', import.meta.url));
 
 /** A third-party style dataset plugin serving the three reference images with the reference labels. */
 export const plugins = pluginModule(

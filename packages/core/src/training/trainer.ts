@@ -112,6 +112,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     let bestStep: number | undefined;
     let stale = 0;
     let lastVal: Record<string, number> = {};
+    let lastValStep = -1;
     const lastPath = run.checkpointPath('last.safetensors');
     const bestPath = run.checkpointPath('best.safetensors');
 
@@ -147,6 +148,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     const validate = async (): Promise<boolean> => {
       if (!valLoader) return false;
+      lastValStep = step;
       const preds = await predictFrames(model, valLoader);
       lastVal = scorePredictions(evaluation, preds, 'val', cfg.trainer.decision_rule);
       await emit({ step, epoch, ...lastVal });
@@ -205,7 +207,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       // an epoch whose last batches were all unreadable (skipped) ends here
       if (!broke && epoch === e) await endEpoch(e);
     }
-    if (step >= totalSteps && !stopped && cfg.trainer.val_every_n_steps && step % cfg.trainer.val_every_n_steps !== 0) await validate();
+    // the final parameters are always validated once (max_steps mid-epoch, off-cadence end)
+    if (!interrupted && !stopped && valLoader && lastValStep !== step) await validate();
     saveLast();
     if (interrupted) say(`interrupted at step ${step}; rerun with --resume to continue`);
     if (stopped) say(`early stopping at step ${step}: ${cfg.trainer.monitor} did not improve in ${cfg.trainer.early_stopping_patience} validations`);
