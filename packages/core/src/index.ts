@@ -36,3 +36,4 @@ export * from './training/evaluator.js';
 export * from './training/trainer.js';
 export * from './training/run-experiment.js';
 export * from './training/training-config.js';
+export * from './training/load-detector.js';

@@ -2,16 +2,23 @@ import { packageModule } from '@dfdet/core';
 import { metricPlugins } from './metrics/plugins.js';
 import { frameAndVideoMetrics } from './metrics/deepfake.js';
 import { createLoader } from './loader/loader.js';
+import { evaluateDatasets } from './eval/evaluate.js';
+import { evalCommand, metricsCommand } from './eval/commands.js';
 
 export * from './metrics/index.js';
 export * from './loader/loader.js';
 export * from './loader/sample.js';
+export * from './eval/evaluate.js';
+export * from './eval/report.js';
+export * from './eval/predictions-csv.js';
 
 /** Every plugin this package provides, bound by its YAML name, plus the loader and evaluation services. */
 export const plugins = packageModule({
   plugins: [...metricPlugins],
+  commands: [evalCommand, metricsCommand],
   services: {
     dataLoader: createLoader,
+    evaluateDatasets,
     evaluation: {
       frameAndVideoMetrics: (frames, opts) => {
         const m = frameAndVideoMetrics(frames, opts);

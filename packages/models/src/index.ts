@@ -1,5 +1,6 @@
 import { packageModule } from '@dfdet/core';
 import { clipVitBackbone } from './clip/backbone.js';
+import { readWeights } from './clip/load-weights.js';
 import { headPlugins } from './heads/heads.js';
 import { readSafetensors, SafetensorsFile, writeSafetensors } from './io/safetensors.js';
 
@@ -22,6 +23,7 @@ export const plugins = packageModule({
     tensorFiles: {
       read: (path, filter) => readSafetensors(path, filter),
       write: (path, tensors, metadata) => writeSafetensors(path, tensors, metadata),
+      readWeights: (path, keyMapping) => readWeights(path, /\.safetensors$/i.test(path) ? 'safetensors' : 'torch', keyMapping),
       metadata: (path) => {
         const f = SafetensorsFile.open(path);
         try {

@@ -151,6 +151,11 @@ export class Lora implements PeftMethod {
     return rslora ? alpha / Math.sqrt(rank) : alpha / rank;
   }
 
+  /** Folds the adapters into the base weights (for standalone exports); returns the merged module paths. */
+  merge(root: Module): string[] {
+    return mergeLora(root);
+  }
+
   apply(root: Module): PeftResult {
     const c = this.config;
     const modules = root.namedModules();

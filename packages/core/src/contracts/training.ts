@@ -56,4 +56,6 @@ export interface FeatureAugmentation {
 export interface PeftMethod {
   readonly name: string;
   apply(root: unknown): { trainable: string[]; summary: string };
+  /** Folds adapters into base weights (LoRA); methods without adapters omit it. */
+  merge?(root: unknown): string[];
 }

@@ -3,7 +3,8 @@ import { definePlugin, tf, z, type Backbone, type BackboneOutput, type ImagePrep
 import { loadState } from '../nn/state.js';
 import { clipProcessorDefaults, loadProcessorConfig, preprocessImages } from '../preprocess/clip-processor.js';
 import { resolveWeights } from '../weights/resolve.js';
-import { CLIP_PRESETS, readClipVisionConfig, type ClipVisionConfig } from './config.js';
+import { CLIP_PRESETS, inferClipVisionConfig, readClipVisionConfig, type ClipVisionConfig } from './config.js';
+import { CLIP_DEFAULT_SKIP } from '../io/key-mapping.js';
 import { readWeights, type KeyMappingSpec } from './load-weights.js';
 import { ClipVisionModel, defaultInit } from './vision-model.js';
 
@@ -72,19 +73,25 @@ export const clipVitOptions = z.object({
   feature: z.enum(['pooler', 'embeds']).default('pooler').describe('pooler: pooler_output (the paper); embeds: visual projection output'),
   weights_mode: z.enum(['strict', 'subset']).default('strict').describe('strict: every parameter must be in the file'),
   cache_dir: z.string().optional().describe('hub download cache (default ~/.cache/dfdet or $DFDET_CACHE)'),
+  infer_config: z.boolean().default(true).describe('without a config.json, read the architecture off the weights (else use preset)'),
 });
 
 export type ClipVitOptions = z.output<typeof clipVitOptions>;
 
 export async function buildClipBackbone(opts: ClipVitOptions, seed: number): Promise<ClipBackbone> {
   const resolved = opts.weights ? await resolveWeights(opts.weights, { cacheDir: opts.cache_dir }) : undefined;
+  const tensors = resolved ? await readWeights(resolved.weightsPath, resolved.format, opts.key_mapping as KeyMappingSpec) : undefined;
   const configPath = opts.config ?? resolved?.configPath;
-  const config: ClipVisionConfig = configPath ? readClipVisionConfig(configPath) : stripHub(CLIP_PRESETS[opts.preset]!);
+  const config: ClipVisionConfig = configPath
+    ? readClipVisionConfig(configPath)
+    : tensors && opts.infer_config
+      ? inferClipVisionConfig(new Map([...tensors].map(([n, t]) => [n, t.shape])), resolved!.weightsPath)
+      : stripHub(CLIP_PRESETS[opts.preset]!);
   const model = new ClipVisionModel(config, defaultInit(seed));
   try {
-    if (resolved) {
-      const tensors = await readWeights(resolved.weightsPath, resolved.format, opts.key_mapping as KeyMappingSpec);
-      loadState(model, tensors, { source: resolved.weightsPath, mode: opts.weights_mode });
+    if (tensors) {
+      // a whole-detector checkpoint also holds the head (head.*), which the head plugin loads
+      loadState(model, tensors, { source: resolved!.weightsPath, mode: opts.weights_mode, skip: [...CLIP_DEFAULT_SKIP, /^head\./] });
     }
     const preprocessorPath = opts.preprocessor ?? resolved?.preprocessorPath;
     const preprocessing =

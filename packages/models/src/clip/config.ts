@@ -70,3 +70,37 @@ export function readClipVisionConfig(file: string): ClipVisionConfig {
   }
   return parseClipVisionConfig(json, file);
 }
+
+/**
+ * Reads the architecture off a state dict's shapes (HF names), for checkpoints that come without
+ * a config.json (e.g. the paper's released Lightning checkpoint). Activation and eps are CLIP's.
+ */
+export function inferClipVisionConfig(shapes: ReadonlyMap<string, readonly number[]>, source: string): ClipVisionConfig {
+  const get = (name: string) => {
+    const s = shapes.get(name);
+    if (!s) throw new UserError(`${source}: cannot infer the CLIP architecture: no tensor ${name} (give a config.json or model.backbone.config)`);
+    return s;
+  };
+  const [hidden, channels, patch] = get('vision_model.embeddings.patch_embedding.weight') as [number, number, number];
+  const [positions] = get('vision_model.embeddings.position_embedding.weight') as [number];
+  const [intermediate] = get('vision_model.encoder.layers.0.mlp.fc1.weight') as [number];
+  let layers = 0;
+  while (shapes.has(`vision_model.encoder.layers.${layers}.mlp.fc1.weight`)) layers++;
+  const grid = Math.round(Math.sqrt(positions - 1));
+  if (grid * grid !== positions - 1) throw new UserError(`${source}: ${positions} position embeddings do not form a square grid plus CLS`);
+  const proj = shapes.get('visual_projection.weight')?.[0] ?? 0;
+  // every CLIP ViT uses 64-dimensional heads
+  if (hidden % 64 !== 0) throw new UserError(`${source}: hidden size ${hidden} is not a multiple of 64; give a config.json`);
+  return {
+    hidden_size: hidden,
+    intermediate_size: intermediate,
+    num_attention_heads: hidden / 64,
+    num_hidden_layers: layers,
+    image_size: grid * patch,
+    patch_size: patch,
+    num_channels: channels,
+    projection_dim: proj,
+    layer_norm_eps: 1e-5,
+    hidden_act: 'quick_gelu',
+  };
+}
