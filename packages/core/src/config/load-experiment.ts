@@ -1,7 +1,7 @@
 import { basename, extname } from 'node:path';
 import type { ContainerModule } from 'inversify';
 import { UserError } from '../util/errors.js';
-import { importPluginModule, loadBuiltinModules } from '../plugin/load.js';
+import { loadBuiltinModules } from '../plugin/load.js';
 import { PluginRegistry } from '../plugin/registry.js';
 import { composeConfig, type ComposeOptions, type ComposedConfig } from './compose.js';
 import { experimentSchema, type ResolvedConfig } from './experiment.js';
@@ -28,7 +28,7 @@ export interface LoadOptions extends ComposeOptions {
 /** Builds a registry of the built-in plugins plus the `plugins:` a config lists. */
 export async function buildRegistry(pluginSpecs: string[], opts: { builtins?: ContainerModule[]; cwd?: string } = {}) {
   const registry = new PluginRegistry(opts.builtins ?? (await loadBuiltinModules()));
-  for (const spec of pluginSpecs) registry.load(await importPluginModule(spec, opts.cwd));
+  await registry.loadPlugins(pluginSpecs, opts.cwd);
   return registry;
 }
 

@@ -38,6 +38,8 @@ export interface Backbone extends ParameterTree {
   readonly preprocessing: ImagePreprocessing;
   /** Decodes image files and applies `preprocessing`: [N, C, H, W] in input order. */
   loadImages(inputs: (string | Uint8Array)[]): Promise<tf.Tensor4D>;
+  /** Backbone options that rebuild the same architecture and preprocessing without weight files (exports). */
+  standaloneOptions?(): Record<string, unknown>;
   /** pixels [N, C, H, W], already preprocessed. */
   forward(pixels: tf.Tensor4D, opts?: { training?: boolean }): BackboneOutput;
 }

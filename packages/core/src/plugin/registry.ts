@@ -12,6 +12,7 @@ import {
   type PluginSpec,
 } from './spec.js';
 import { formatZodIssues } from '../config/issues.js';
+import { importPluginModule, resolvePluginSpecifier } from './load.js';
 import { ServiceTokens, type ServiceTypes } from '../contracts/services.js';
 
 /** Resolves plugins by kind and YAML name from an inversify container. */
@@ -21,6 +22,18 @@ export class PluginRegistry {
   constructor(modules: ContainerModule[] = []) {
     this.container = new Container();
     this.load(...modules);
+  }
+
+  private readonly specifiers = new Set<string>();
+
+  /** Imports plugin modules by specifier (npm name or path), each once per registry. */
+  async loadPlugins(specs: string[], cwd?: string): Promise<void> {
+    for (const spec of specs) {
+      const key = resolvePluginSpecifier(spec, cwd);
+      if (this.specifiers.has(key)) continue;
+      this.load(await importPluginModule(spec, cwd));
+      this.specifiers.add(key);
+    }
   }
 
   load(...modules: ContainerModule[]): void {

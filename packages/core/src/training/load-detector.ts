@@ -44,10 +44,12 @@ export async function loadDetector(registry: PluginRegistry, source: string, opt
   const seed = opts.seed ?? 0;
   if (meta) {
     const config = meta.config as ResolvedConfig & TrainingConfig;
+    // the run's own plugin modules (third-party datasets, heads, …) are needed to rebuild it
+    await registry.loadPlugins(config.plugins ?? []);
     if (!config?.model) throw new UserError(`${path}: its metadata holds no model config`);
     const standalone = meta.kind === 'export';
     const modelCfg: ModelConfig = standalone
-      ? { ...config.model, backbone: { ...config.model.backbone, weights: path, infer_config: true, key_mapping: undefined } }
+      ? { ...config.model, backbone: { ...config.model.backbone, weights: path, key_mapping: undefined } }
       : config.model;
     const model = await buildModel(registry, { ...modelCfg, feature_augmentation: undefined }, seed);
     try {

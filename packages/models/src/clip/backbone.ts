@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { definePlugin, tf, z, type Backbone, type BackboneOutput, type ImagePreprocessing } from '@dfdet/core';
 import { loadState } from '../nn/state.js';
-import { clipProcessorDefaults, loadProcessorConfig, preprocessImages } from '../preprocess/clip-processor.js';
+import { clipProcessorDefaults, loadProcessorConfig, parseProcessorConfig, preprocessImages } from '../preprocess/clip-processor.js';
 import { resolveWeights } from '../weights/resolve.js';
-import { CLIP_PRESETS, inferClipVisionConfig, readClipVisionConfig, type ClipVisionConfig } from './config.js';
+import { CLIP_PRESETS, inferClipVisionConfig, parseClipVisionConfig, readClipVisionConfig, type ClipVisionConfig } from './config.js';
 import { CLIP_DEFAULT_SKIP } from '../io/key-mapping.js';
 import { readWeights, type KeyMappingSpec } from './load-weights.js';
 import { ClipVisionModel, defaultInit } from './vision-model.js';
@@ -31,6 +31,11 @@ export class ClipBackbone implements Backbone {
 
   namedParameters(): [string, tf.Variable][] {
     return this.model.namedParameters();
+  }
+
+  /** Options that rebuild this exact architecture and preprocessing without any file. */
+  standaloneOptions(): Record<string, unknown> {
+    return { architecture: { ...this.model.config }, preprocessing: { ...this.preprocessing } };
   }
 
   forward(pixels: tf.Tensor4D): BackboneOutput {
@@ -73,6 +78,8 @@ export const clipVitOptions = z.object({
   feature: z.enum(['pooler', 'embeds']).default('pooler').describe('pooler: pooler_output (the paper); embeds: visual projection output'),
   weights_mode: z.enum(['strict', 'subset']).default('strict').describe('strict: every parameter must be in the file'),
   cache_dir: z.string().optional().describe('hub download cache (default ~/.cache/dfdet or $DFDET_CACHE)'),
+  architecture: z.record(z.string(), z.unknown()).optional().describe('inline CLIPVisionConfig fields (exports carry their architecture this way)'),
+  preprocessing: z.record(z.string(), z.unknown()).optional().describe('inline preprocessor_config fields'),
   infer_config: z.boolean().default(true).describe('without a config.json, read the architecture off the weights (else use preset)'),
 });
 
@@ -82,11 +89,13 @@ export async function buildClipBackbone(opts: ClipVitOptions, seed: number): Pro
   const resolved = opts.weights ? await resolveWeights(opts.weights, { cacheDir: opts.cache_dir }) : undefined;
   const tensors = resolved ? await readWeights(resolved.weightsPath, resolved.format, opts.key_mapping as KeyMappingSpec) : undefined;
   const configPath = opts.config ?? resolved?.configPath;
-  const config: ClipVisionConfig = configPath
-    ? readClipVisionConfig(configPath)
+  const config: ClipVisionConfig = opts.architecture
+    ? parseClipVisionConfig(opts.architecture, 'model.backbone.architecture')
+    : configPath
+      ? readClipVisionConfig(configPath)
     : tensors && opts.infer_config
       ? inferClipVisionConfig(new Map([...tensors].map(([n, t]) => [n, t.shape])), resolved!.weightsPath)
-      : stripHub(CLIP_PRESETS[opts.preset]!);
+        : stripHub(CLIP_PRESETS[opts.preset]!);
   const model = new ClipVisionModel(config, defaultInit(seed));
   try {
     if (tensors) {
@@ -94,8 +103,11 @@ export async function buildClipBackbone(opts: ClipVitOptions, seed: number): Pro
       loadState(model, tensors, { source: resolved!.weightsPath, mode: opts.weights_mode, skip: [...CLIP_DEFAULT_SKIP, /^head\./] });
     }
     const preprocessorPath = opts.preprocessor ?? resolved?.preprocessorPath;
-    const preprocessing =
-      preprocessorPath && existsSync(preprocessorPath) ? loadProcessorConfig(preprocessorPath) : clipProcessorDefaults(config.image_size);
+    const preprocessing = opts.preprocessing
+      ? parseProcessorConfig(opts.preprocessing, 'model.backbone.preprocessing')
+      : preprocessorPath && existsSync(preprocessorPath)
+        ? loadProcessorConfig(preprocessorPath)
+        : clipProcessorDefaults(config.image_size);
     return new ClipBackbone(model, preprocessing as ImagePreprocessing, opts.feature);
   } catch (err) {
     model.dispose();

@@ -37,7 +37,8 @@ export const exportCommand: CommandModule<object, Args> = {
         console.error(`merged ${merged.length} LoRA module(s)`);
         peft = { name: 'linear-probe' };
       }
-      const { weights: _w, key_mapping: _k, ...backbone } = modelCfg.backbone as Record<string, unknown>;
+      const { weights: _w, key_mapping: _k, config: _c, preprocessor: _p, ...rest } = modelCfg.backbone as Record<string, unknown>;
+      const backbone = { ...rest, ...loaded.model.backbone.standaloneOptions?.() } as typeof modelCfg.backbone;
       const meta: CheckpointMeta = {
         format: 'dfdet-checkpoint/1',
         kind: 'export',
