@@ -4,8 +4,14 @@ import { frameAndVideoMetrics } from './metrics/deepfake.js';
 import { createLoader } from './loader/loader.js';
 import { evaluateDatasets } from './eval/evaluate.js';
 import { evalCommand, metricsCommand } from './eval/commands.js';
+import { datasetPlugins } from './adapters/index.js';
+import { augmentationPlugins } from './augment/index.js';
+import { dataCommands } from './cli/index.js';
 
 export * from './metrics/index.js';
+export * from './adapters/index.js';
+export * from './synth/index.js';
+export * from './augment/index.js';
 export * from './loader/loader.js';
 export * from './loader/sample.js';
 export * from './eval/evaluate.js';
@@ -14,8 +20,8 @@ export * from './eval/predictions-csv.js';
 
 /** Every plugin this package provides, bound by its YAML name, plus the loader and evaluation services. */
 export const plugins = packageModule({
-  plugins: [...metricPlugins],
-  commands: [evalCommand, metricsCommand],
+  plugins: [...datasetPlugins, ...augmentationPlugins, ...metricPlugins],
+  commands: [...dataCommands, evalCommand, metricsCommand],
   services: {
     dataLoader: createLoader,
     evaluateDatasets,
