@@ -37,10 +37,16 @@ describe('composeConfig', () => {
     const dir = tempTree({ 'a.yaml': 'model: {lr: 0.1, layers: [1]}\nflag: false\n' });
     const c = composeConfig(['a.yaml'], {
       cwd: dir,
-      overrides: ['model.lr=3e-4', 'model.layers=[4, 5]', 'flag=true', 'model.peft.name=lora', 'tag=abc', 'model.layers.1=7', 'none=null'],
+      overrides: ['model.lr=3e-4', 'model.layers=[4, 5]', 'flag=true', 'model.peft.name=lora', 'tag=abc', 'model.layers.1=7', 'flag2=null'],
     });
-    expect(c.data).toEqual({ model: { lr: 3e-4, layers: [4, 7], peft: { name: 'lora' } }, flag: true, tag: 'abc', none: null });
+    expect(c.data).toEqual({ model: { lr: 3e-4, layers: [4, 7], peft: { name: 'lora' } }, flag: true, tag: 'abc' });
     expect(c.sources.get('model.lr')).toBe('--set model.lr=3e-4');
+  });
+
+  it('null removes a key, in files and in --set (merge-patch semantics)', () => {
+    const dir = tempTree({ 'base.yaml': 'model: {lr: 0.1, aug: {name: slerp}}\nkeep: 1\n', 'top.yaml': 'extends: base.yaml\nmodel: {aug: null}\n' });
+    expect(composeConfig(['top.yaml'], { cwd: dir }).data).toEqual({ model: { lr: 0.1 }, keep: 1 });
+    expect(composeConfig(['base.yaml'], { cwd: dir, overrides: ['model.aug=null', 'keep=null'] }).data).toEqual({ model: { lr: 0.1 } });
   });
 
   it('rejects malformed overrides clearly', () => {

@@ -19,7 +19,7 @@ describe('ConsoleLogger', () => {
     const log = new ConsoleLogger({ every_n_steps: 5, every_seconds: 3600 }, out.stream);
     log.start(info);
     for (let step = 1; step <= 12; step++) log.progress({ step, totalSteps: 12, epoch: 1, totalEpochs: 2, values: { loss: 1 / step } });
-    log.log({ step: 12, 'val/video/mAP': 0.875, 'train/loss': 0.1 });
+    log.log({ step: 12, 'val/video/mAP': 0.875, 'val/a/video/mAP': 0.5, 'val/video/n': 12, 'train/loss': 0.1 });
     log.finish({}, 'completed');
     const lines = out.text().trim().split('\n');
     expect(lines[0]).toBe('starting e/r -> /tmp/r');

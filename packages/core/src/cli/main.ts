@@ -9,9 +9,12 @@ import { schemaCommand } from './commands/schema.js';
 import { embedCommand } from './commands/embed.js';
 import { runCommand } from './commands/run.js';
 import { exportCommand } from './commands/export.js';
+import { sweepCommand } from './commands/sweep.js';
+import { wandbCommand } from './commands/wandb.js';
+import { reportCommand } from './commands/report.js';
 
 /** Commands appear here only once they work end to end. */
-export const commands: CommandModule<any, any>[] = [runCommand, exportCommand, configCommand, listCommand, schemaCommand, embedCommand];
+export const commands: CommandModule<any, any>[] = [runCommand, sweepCommand, reportCommand, wandbCommand, exportCommand, configCommand, listCommand, schemaCommand, embedCommand];
 
 /** Commands contributed by the built-in packages (e.g. `exp data …` from @dfdet/datasets). */
 async function packageCommands(): Promise<CommandModule<any, any>[]> {

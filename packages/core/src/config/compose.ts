@@ -2,7 +2,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { UserError } from '../util/errors.js';
 import { interpolateEnv } from './interpolate.js';
 import { mergeInto, type Plain, type Sources } from './merge.js';
-import { parseOverride, setPath } from './overrides.js';
+import { parseOverride, setPath, unsetPath } from './overrides.js';
 import { readYamlMapping } from './yaml-file.js';
 
 /** A config before validation: merged files, overrides applied, env interpolated. */
@@ -33,7 +33,8 @@ export function composeConfig(files: string[], opts: ComposeOptions = {}): Compo
   for (const raw of opts.overrides ?? []) {
     const o = parseOverride(raw);
     if (o.path[0] === 'extends') throw new UserError(`--set ${raw}: extends cannot be overridden; pass the file as another config instead`);
-    setPath(data, o.path, o.value, `--set ${raw}`);
+    if (o.value === null) unsetPath(data, o.path);
+    else setPath(data, o.path, o.value, `--set ${raw}`);
     const key = o.path.join('.');
     for (const k of [...sources.keys()]) if (k === key || k.startsWith(`${key}.`)) sources.delete(k);
     sources.set(key, `--set ${raw}`);

@@ -8,7 +8,8 @@ export function isPlainObject(v: unknown): v is Plain {
 export type Sources = Map<string, string>;
 
 /**
- * Deep merge: objects merge key by key, lists and scalars are replaced.
+ * Deep merge: objects merge key by key, lists and scalars are replaced, and `null` removes a key
+ * (JSON merge-patch semantics, so a file or `--set k=null` can switch off what a base file set).
  * Two plugin instances with different `name`s are not merged: switching plugin drops the
  * old plugin's options, which would otherwise fail validation as unknown keys.
  */
@@ -17,6 +18,12 @@ export function mergeInto(base: Plain, over: Plain, source: string, sources: Sou
   for (const [key, value] of Object.entries(over)) {
     const path = [...prefix, key];
     const prior = out[key];
+    if (value === null) {
+      dropSources(sources, path);
+      delete out[key];
+      sources.set(path.join('.'), source);
+      continue;
+    }
     if (isPlainObject(prior) && isPlainObject(value) && !switchesPlugin(prior, value)) {
       out[key] = mergeInto(prior, value, source, sources, path);
     } else {

@@ -52,3 +52,15 @@ export function setPath(root: Plain, path: string[], value: unknown, label: stri
     (node as Plain)[last] = value;
   }
 }
+
+/** Removes the key at `path` (a `--set k=null`); missing parents are fine. */
+export function unsetPath(root: Plain, path: string[]): void {
+  let node: unknown = root;
+  for (const seg of path.slice(0, -1)) {
+    node = isPlainObject(node) ? node[seg] : Array.isArray(node) ? node[Number(seg)] : undefined;
+    if (node === undefined) return;
+  }
+  const last = path[path.length - 1]!;
+  if (isPlainObject(node)) delete node[last];
+  else if (Array.isArray(node)) node.splice(Number(last), 1);
+}

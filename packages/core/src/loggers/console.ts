@@ -75,8 +75,9 @@ export class ConsoleLogger implements Logger {
     );
   }
 
+  /** Evaluation records, compactly: the headline metrics over all datasets (every metric is in metrics.jsonl). */
   log(record: MetricRecord): void {
-    const evals = Object.entries(record).filter(([k, v]) => !k.startsWith('train/') && typeof v === 'number' && k !== 'step' && k !== 'epoch');
+    const evals = Object.entries(record).filter(([k, v]) => typeof v === 'number' && HEADLINE.test(k));
     if (evals.length === 0) return;
     this.write(`[step ${record.step}] ${evals.map(([k, v]) => `${k}=${formatNumber(v as number)}`).join(' ')}`);
   }
@@ -101,6 +102,8 @@ export class ConsoleLogger implements Logger {
     }
   }
 }
+
+const HEADLINE = /^(val|test)\/(frame|video)\/(mAP|auroc|eer|accuracy)$/;
 
 /** Iterations per second over a sliding window of recent steps. */
 export class RateMeter {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, definePlugin, z, type Split } from '@dfdet/core';
-import { SYNTH_FORMAT, SYNTH_VERSION, type SynthManifest } from '../synth/generate.js';
+import { SYNTH_FORMAT, SYNTH_VERSION, generateSynthetic, type SynthManifest } from '../synth/generate.js';
 import {
   finalizeRecords,
   handleMissing,
@@ -74,11 +74,27 @@ export const syntheticDataset = definePlugin({
     on_missing: z.enum(['error', 'skip']).default('error').describe('a manifest frame absent on disk: fail, or skip and count it'),
     frames_per_video: z.number().int().positive().optional().describe('keep this many uniformly spaced frames of each video'),
     max_files: z.number().int().positive().optional().describe("keep at most this many frames, whole videos in the paper's seed-42 order"),
+    label: z.string().regex(/^[\w.-]+$/).optional().describe('name in result tables (default: synthetic, or synthetic-<methods> when methods are chosen)'),
+    generate: z
+      .object({
+        videos_per_method: z.number().int().positive().default(24),
+        frames_per_video: z.number().int().positive().default(4),
+        size: z.number().int().min(32).default(64),
+        seed: z.number().int().min(0).default(0),
+      })
+      .strict()
+      .optional()
+      .describe('generate the set into root first when it has no manifest.json (as exp data synth would)'),
   }),
   create: (o): ReportingAdapter => {
     const root = resolve(o.root);
     let manifest: SynthManifest | undefined;
-    return makeAdapter('synthetic', async (split) => {
+    const name = o.label ?? (o.methods ? `synthetic-${o.methods.join('+')}` : 'synthetic');
+    return makeAdapter(name, async (split) => {
+      if (!manifest && o.generate && !existsSync(join(root, 'manifest.json'))) {
+        process.stderr.write(`generating the synthetic set into ${root} …\n`);
+        await generateSynthetic({ out: root, ...o.generate });
+      }
       manifest ??= readSynthManifest(root);
       const methods = o.methods ?? manifest.methods;
       for (const m of methods) {
@@ -96,7 +112,7 @@ export const syntheticDataset = definePlugin({
             missing.push(path);
             continue;
           }
-          records.push({ path, video: `${v.source}/${v.video}`, label: v.label, source: v.source, dataset: 'synthetic', target: v.target, identity: v.identity, frame: f });
+          records.push({ path, video: `${v.source}/${v.video}`, label: v.label, source: v.source, dataset: name, target: v.target, identity: v.identity, frame: f });
         }
       }
       handleMissing(o.on_missing, missing, `synthetic ${split}`, (m) => `synthetic: ${m} is in the manifest but not on disk`);

@@ -27,13 +27,16 @@ export const ARCFACE_TEMPLATE_112: readonly Point[] = [
 
 /**
  * How the 5 keypoints come from the 68 iBUG landmarks (0-based indices):
- * - `centers`: eye centers = mean of 36–41 / 42–47, nose tip 30, mouth corners 48 and 54 (the insightface convention);
- * - `deepfakebench`: single points 37, 44, 30, 49, 55, exactly what DeepfakeBench's `get_keypts` takes from dlib.
+ * - `deepfakebench` (default): single points 37, 44, 30, 49, 55, exactly what DeepfakeBench's `get_keypts` takes
+ *   from dlib (upper eyelids and inner upper-lip points, not the eye centers and mouth corners). The paper trained
+ *   and tested on crops made this way; re-cropping one of its released DeepfakeBench crops with this mode gives a
+ *   near-identity transform, while `centers` shifts the face by ~15 px at 256 px;
+ * - `centers`: eye centers = mean of 36–41 / 42–47, nose tip 30, mouth corners 48 and 54 (the insightface convention).
  */
 export const KEYPOINT_MODES = ['centers', 'deepfakebench'] as const;
 export type KeypointMode = (typeof KEYPOINT_MODES)[number];
 
-export function fivePointsFrom68(landmarks: readonly Point[], mode: KeypointMode = 'centers'): Point[] {
+export function fivePointsFrom68(landmarks: readonly Point[], mode: KeypointMode = 'deepfakebench'): Point[] {
   if (landmarks.length < 68) throw new Error(`expected 68 landmarks, got ${landmarks.length}`);
   const p = (i: number): Point => [landmarks[i]![0], landmarks[i]![1]];
   if (mode === 'deepfakebench') return [p(37), p(44), p(30), p(49), p(55)];

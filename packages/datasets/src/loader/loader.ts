@@ -55,6 +55,8 @@ function workerDecoder(req: LoaderRequest): Decoder {
         done?.(m);
       });
     });
+    // a worker that fails to start is reported by decode(), not as an unhandled rejection
+    ready.catch(() => undefined);
     w.on('error', (err) => {
       for (const [id, done] of pending) {
         pending.delete(id);
@@ -67,7 +69,11 @@ function workerDecoder(req: LoaderRequest): Decoder {
   return {
     decode: async (task, epoch) => {
       const slot = workers[rr++ % workers.length]!;
-      await slot.ready;
+      try {
+        await slot.ready;
+      } catch (err) {
+        throw new UserError(`a data loader worker failed to start: ${(err as Error).message}`);
+      }
       const id = nextId++;
       return new Promise<Result>((resolve) => {
         pending.set(id, resolve);
