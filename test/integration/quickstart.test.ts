@@ -32,7 +32,7 @@ describe('experiments/quickstart.yaml', () => {
     expect(existsSync(join(data, 'manifest.json'))).toBe(true);
     const runDir = join(dir, 'runs', 'quickstart', 'q');
     const table = readFileSync(join(runDir, 'eval', 'table.md'), 'utf8');
-    for (const name of ['synthetic-blend', 'synthetic-color', 'synthetic-texture', 'synthetic-warp']) expect(table).toContain(`| ${name} |`);
+    for (const name of ['seen-blend', 'seen-color', 'unseen-texture', 'unseen-warp']) expect(table).toContain(`| ${name} |`);
     expect(r.out).toMatch(/test results \(best checkpoint\)/);
     expect(JSON.parse(readFileSync(join(runDir, 'meta.json'), 'utf8')).status).toBe('completed');
   });

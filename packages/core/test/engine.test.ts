@@ -87,8 +87,10 @@ describe('engine selection', () => {
     const choice = await selectEngine(registry, { backend: 'auto', device: 'cpu' });
     expect(['torch', 'tensorflow', 'wasm']).toContain(choice.backend);
     expect(tf.getBackend()).toBe(choice.backend);
-    const names = choice.candidates.map((c) => c.backend);
-    expect(names).toEqual(expect.arrayContaining(['torch', 'tensorflow']));
+    // every candidate before the chosen one was unusable, with a reason; the chosen one is last
+    const last = choice.candidates.at(-1)!;
+    expect(last).toMatchObject({ backend: choice.backend, ok: true });
+    for (const c of choice.candidates.slice(0, -1)) expect(c.ok).toBe(false);
     if (choice.backend === 'wasm') {
       expect(choice.reason).toMatch(/skipped .*torch: .*tensorflow: /);
     }

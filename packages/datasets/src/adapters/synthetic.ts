@@ -74,7 +74,7 @@ export const syntheticDataset = definePlugin({
     on_missing: z.enum(['error', 'skip']).default('error').describe('a manifest frame absent on disk: fail, or skip and count it'),
     frames_per_video: z.number().int().positive().optional().describe('keep this many uniformly spaced frames of each video'),
     max_files: z.number().int().positive().optional().describe("keep at most this many frames, whole videos in the paper's seed-42 order"),
-    label: z.string().regex(/^[\w.-]+$/).optional().describe('name in result tables (default: synthetic, or synthetic-<methods> when methods are chosen)'),
+    label: z.string().regex(/^[\w.-]+$/).optional().describe('name in result tables (default: synthetic)'),
     generate: z
       .object({
         videos_per_method: z.number().int().positive().default(24),
@@ -89,7 +89,7 @@ export const syntheticDataset = definePlugin({
   create: (o): ReportingAdapter => {
     const root = resolve(o.root);
     let manifest: SynthManifest | undefined;
-    const name = o.label ?? (o.methods ? `synthetic-${o.methods.join('+')}` : 'synthetic');
+    const name = o.label ?? 'synthetic';
     return makeAdapter(name, async (split) => {
       if (!manifest && o.generate && !existsSync(join(root, 'manifest.json'))) {
         process.stderr.write(`generating the synthetic set into ${root} …\n`);
@@ -112,7 +112,7 @@ export const syntheticDataset = definePlugin({
             missing.push(path);
             continue;
           }
-          records.push({ path, video: `${v.source}/${v.video}`, label: v.label, source: v.source, dataset: name, target: v.target, identity: v.identity, frame: f });
+          records.push({ path, video: `${v.source}/${v.video}`, label: v.label, source: v.source, dataset: 'synthetic', target: v.target, identity: v.identity, frame: f });
         }
       }
       handleMissing(o.on_missing, missing, `synthetic ${split}`, (m) => `synthetic: ${m} is in the manifest but not on disk`);

@@ -1,3 +1,4 @@
+import { dataPrepareCommand } from '../prepare/command.js';
 import { resolve } from 'node:path';
 import {
   PluginRegistry,
@@ -222,7 +223,13 @@ export const statsCommand: CommandModule = {
 
 export const dataCommand: CommandModule = {
   command: 'data <command>',
-  describe: 'datasets: synthetic set, list files, counts (data synth | data index <corpus> | data stats <corpus>)',
-  builder: (y: any) => y.command(synthCommand).command(indexCommand).command(statsCommand).demandCommand(1, 'name a data subcommand: synth, index, stats'),
+  describe: 'datasets: face crops from videos, synthetic set, list files, counts (data prepare | synth | index <corpus> | stats <corpus>)',
+  builder: (y: any) =>
+    y
+      .command(dataPrepareCommand)
+      .command(synthCommand)
+      .command(indexCommand)
+      .command(statsCommand)
+      .demandCommand(1, 'name a data subcommand: prepare, synth, index, stats'),
   handler: () => undefined,
 };

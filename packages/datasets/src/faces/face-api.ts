@@ -9,7 +9,7 @@
  * Its weights (SSD MobileNetV1, 68-point landmarks) ship in the package's `model/` folder.
  */
 import { readFileSync } from 'node:fs';
-import Module, { createRequire } from 'node:module';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 
@@ -52,7 +52,9 @@ export function loadFaceApi(): FaceApi {
   const ownRequire = createRequire(file);
   const req = (id: string): unknown => (id.startsWith('@tensorflow/') ? coreRequire(id) : ownRequire(id));
   const mod = { exports: {} as Record<string, unknown> };
-  const wrapped = runInThisContext(Module.wrap(readFileSync(file, 'utf8')), { filename: file }) as (
+  // the CommonJS module wrapper, as Node's own loader applies it
+  const source = `(function (exports, require, module, __filename, __dirname) { ${readFileSync(file, 'utf8')}\n})`;
+  const wrapped = runInThisContext(source, { filename: file }) as (
     exports: unknown,
     require: unknown,
     module: unknown,

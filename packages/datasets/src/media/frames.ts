@@ -29,8 +29,13 @@ export interface UnitFrames {
 
 export const frameName = (index: number) => String(index).padStart(3, '0');
 
+export interface OpenUnitOptions extends VideoReadOptions {
+  /** Frame images: apply their EXIF orientation (upright, as viewers show them). Default false (pixels as stored). */
+  exifOrientation?: boolean;
+}
+
 /** Opens a unit: probes a video (throws MediaError when ffmpeg cannot read it) or lists a folder's images. */
-export async function openUnit(unit: MediaUnit, n: number, opts: VideoReadOptions = {}): Promise<UnitFrames> {
+export async function openUnit(unit: MediaUnit, n: number, opts: OpenUnitOptions = {}): Promise<UnitFrames> {
   if (unit.kind === 'video') {
     const info = await probeVideo(unit.path, opts);
     const indices = uniformFrameIndices(info.frameCount, n);
@@ -46,7 +51,7 @@ export async function openUnit(unit: MediaUnit, n: number, opts: VideoReadOption
       const path = images[i]!;
       const name = basename(path, extname(path));
       try {
-        yield { name, index: i, path, image: await decodeImageRgb(path) };
+        yield { name, index: i, path, image: await decodeImageRgb(path, { applyExifOrientation: opts.exifOrientation === true }) };
       } catch (e) {
         yield { name, index: i, path, error: imageError(e) };
       }

@@ -100,7 +100,8 @@ export interface VideoFrame {
   image: U8Image;
 }
 
-let syncFlag: '-fps_mode' | '-vsync' | undefined;
+/** Per binary: `-fps_mode passthrough` (ffmpeg ≥ 5.1) or `-vsync 0` (older; deprecated since). */
+const syncFlags = new Map<string, '-fps_mode' | '-vsync'>();
 
 /**
  * Decodes the given frames (sorted, unique indices) and yields them in order as RGB images, one at a time; only
@@ -115,20 +116,20 @@ export async function* readVideoFrames(path: string, indices: readonly number[],
     '-hide_banner', '-nostdin', '-nostats', '-i', path, '-map', '0:v:0', '-an', '-sn', '-dn',
     '-vf', select, flag, flag === '-fps_mode' ? 'passthrough' : '0', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ];
-  for (const flag of syncFlag ? [syncFlag] : (['-fps_mode', '-vsync'] as const)) {
-    const frames = decode(bin, path, args(flag), want);
+  const known = syncFlags.get(bin.path);
+  for (const flag of known ? [known] : (['-fps_mode', '-vsync'] as const)) {
     let first = true;
     try {
-      for await (const f of frames) {
-        if (first) syncFlag = flag;
+      for await (const f of decode(bin, path, args(flag), want)) {
+        if (first) syncFlags.set(bin.path, flag);
         first = false;
         yield f;
       }
-      syncFlag = flag;
+      syncFlags.set(bin.path, flag);
       return;
     } catch (err) {
       // ffmpeg < 5.1 has no -fps_mode; newer ones deprecate -vsync. Try the other spelling once.
-      if (first && !syncFlag && err instanceof MediaError && /Unrecognized option|Option not found/.test(err.reason)) continue;
+      if (first && !known && err instanceof MediaError && /Unrecognized option|Option not found/.test(err.reason)) continue;
       throw err;
     }
   }

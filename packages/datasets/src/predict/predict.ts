@@ -3,7 +3,7 @@
  * (mean over its frames), with the face pipeline in front (`faces: true`) or on ready face crops.
  */
 import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { tf, type DetectorModel } from '@dfdet/core';
 import { clipTransformU8, decodeImageRgb, type ClipProcessorConfig, type U8Image } from '@dfdet/models';
 import type { FaceExtractor } from '../faces/pipeline.js';
@@ -11,7 +11,6 @@ import { mediaKind, walkMedia, type MediaUnit } from '../media/files.js';
 import type { FfmpegBinary } from '../media/ffmpeg.js';
 import { imageError, openUnit } from '../media/frames.js';
 import { MediaError } from '../media/video.js';
-import { basename, dirname } from 'node:path';
 
 export interface FramePrediction {
   /** `image`: a still image; `frame`: a frame of a video or of a frame folder. */
@@ -77,12 +76,13 @@ type Item = { kind: 'image'; path: string } | { kind: 'unit'; unit: MediaUnit };
 export function collectItems(inputs: string[], frameDirs: boolean, problem: (p: PredictProblem) => void): Item[] {
   const items: Item[] = [];
   for (const raw of inputs) {
-    const path = resolve(raw);
-    if (!existsSync(path)) {
+    // paths are reported as given (relative ones stay relative), like the paper's script prints them
+    const path = raw;
+    if (!existsSync(resolve(path))) {
       problem({ path: raw, reason: 'not found' });
       continue;
     }
-    if (statSync(path).isDirectory()) {
+    if (statSync(resolve(path)).isDirectory()) {
       const w = walkMedia(path);
       w.skipped.forEach(problem);
       const folders = new Map<string, string[]>();
@@ -104,7 +104,10 @@ export function collectItems(inputs: string[], frameDirs: boolean, problem: (p: 
     const kind = mediaKind(path);
     if (kind === 'image') items.push({ kind: 'image', path });
     else if (kind === 'video') items.push({ kind: 'unit', unit: { name: basename(path), kind: 'video', path } });
-    else problem({ path: raw, reason: `unsupported file type${/\.[^./]+$/.exec(path)?.[0] ? ` ${/\.[^./]+$/.exec(path)![0]}` : ''} (not an image or video)` });
+    else {
+      const ext = /\.[^./]+$/.exec(path)?.[0];
+      problem({ path: raw, reason: `unsupported file type${ext ? ` ${ext}` : ''} (not an image or video)` });
+    }
   }
   return items;
 }
@@ -144,6 +147,8 @@ export async function predictImages(model: DetectorModel, images: U8Image[], bat
 
 const row = (p_fake: number) => ({ p_real: 1 - p_fake, p_fake });
 
+const NO_FACE = 'no face found (inputs that are face crops already: --faces off)';
+
 export async function predictMedia(opts: PredictOptions): Promise<PredictResult> {
   const result: PredictResult = { frames: [], videos: [], problems: [] };
   const problem = (p: PredictProblem) => {
@@ -181,12 +186,13 @@ export async function predictMedia(opts: PredictOptions): Promise<PredictResult>
     if (item.kind === 'image') {
       let img: U8Image;
       try {
-        img = await decodeImageRgb(item.path);
+        // face detection sees photos upright (EXIF orientation); face crops are read as stored, like the paper's script
+        img = await decodeImageRgb(item.path, { applyExifOrientation: opts.extractor !== undefined });
       } catch (e) {
         problem({ path: item.path, reason: `cannot decode: ${imageError(e)}` });
         continue;
       }
-      if (!(await enqueue(img, { level: 'image', path: item.path }))) problem({ path: item.path, reason: 'no face found' });
+      if (!(await enqueue(img, { level: 'image', path: item.path }))) problem({ path: item.path, reason: NO_FACE });
       continue;
     }
     const { unit } = item;
@@ -194,7 +200,7 @@ export async function predictMedia(opts: PredictOptions): Promise<PredictResult>
     const noFace: number[] = [];
     let read = 0;
     try {
-      const src = await openUnit(unit, opts.frames, { ffmpeg: opts.ffmpeg });
+      const src = await openUnit(unit, opts.frames, { ffmpeg: opts.ffmpeg, exifOrientation: opts.extractor !== undefined });
       for await (const fr of src.frames) {
         if (!fr.image) {
           problem({ path: fr.path ?? unit.path, frame: fr.index, reason: `cannot decode: ${fr.error}` });
@@ -212,7 +218,7 @@ export async function predictMedia(opts: PredictOptions): Promise<PredictResult>
       if (read === 0) continue;
     }
     if (got.length === 0) {
-      if (read > 0) problem({ path: unit.path, reason: `no face found in any of its ${read} frames` });
+      if (read > 0) problem({ path: unit.path, reason: `no face found in any of its ${read} frames (face crops already: --faces off)` });
       else problem({ path: unit.path, reason: 'no frames could be read' });
       continue;
     }

@@ -143,7 +143,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareSumma
         mkdirSync(dir, { recursive: true });
         // an unfinished earlier attempt: drop its crops (only files named like ours)
         for (const f of readdirSync(dir)) if (CROP_NAME.test(f)) rmSync(join(dir, f));
-        const src = await openUnit(unit, opts.frames, { ffmpeg });
+        const src = await openUnit(unit, opts.frames, { ffmpeg, exifOrientation: true });
         v.frame_count = src.total;
         v.frame_count_exact = src.exact;
         for await (const frame of src.frames) {

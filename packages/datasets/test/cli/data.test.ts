@@ -20,13 +20,13 @@ afterEach(() => vi.restoreAllMocks());
 const synthDir = join(dir, 'datasets/synthetic');
 
 describe('exp data', () => {
-  it('is one `data <command>` module with synth, index and stats', () => {
+  it('is one `data <command>` module with prepare, synth, index and stats', () => {
     expect(dataCommands).toEqual([dataCommand]);
     expect(dataCommand.command).toBe('data <command>');
     const registered: string[] = [];
     const y: any = { command: (c: { command: string }) => (registered.push(c.command), y), demandCommand: () => y };
     (dataCommand.builder as (y: unknown) => unknown)(y);
-    expect(registered).toEqual(['synth', 'index <corpus>', 'stats <corpus>']);
+    expect(registered).toEqual(['prepare', 'synth', 'index <corpus>', 'stats <corpus>']);
   });
 
   it('data synth writes the set, progress on stderr, summary on stdout', async () => {

@@ -23,6 +23,18 @@ export async function loadSample(i: number, width: number): Promise<U8Image> {
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
 }
 
+/** One face of sample 1: the 220×220 region around its rightmost person (at width 640), scaled to `side`. */
+export async function singleFace(side = 440): Promise<U8Image> {
+  const small = await sharp(samplePath(1)).resize(640).toBuffer();
+  const { data, info } = await sharp(small)
+    .extract({ left: 420, top: 0, width: 220, height: 220 })
+    .resize(side, side)
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+}
+
 /** A face-like drawing (skin ellipse, eyes, brows, nose, mouth) that face detectors trained on photos ignore. */
 export async function cartoonFace(size = 256): Promise<U8Image> {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256"><rect width="256" height="256" fill="#6a8"/>
