@@ -13,6 +13,7 @@ export interface ParameterTree {
  */
 export interface ImagePreprocessing {
   do_resize: boolean;
+  /** `{shortest_edge}` keeps the aspect ratio; `{height, width}` resizes to exactly that. */
   size: { shortest_edge: number } | { height: number; width: number };
   resample: number;
   do_center_crop: boolean;

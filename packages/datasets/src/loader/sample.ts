@@ -1,5 +1,5 @@
 import { SeededRng, type ImageAugmentation, type ImagePreprocessing } from '@dfdet/core';
-import { clipTransformU8, decodeImageRgb, type ClipProcessorConfig } from '@dfdet/models';
+import { clipTransformU8, decodeImageRgb } from '@dfdet/models';
 
 export interface SampleTask {
   /** Position in the epoch's order (for the per-sample augmentation stream). */
@@ -26,5 +26,5 @@ export async function loadSample(
     for (const a of augmentations) rgb = await a.apply(rgb, rng);
     img = { ...rgb, channels: 3 };
   }
-  return clipTransformU8(img, preprocessing as ClipProcessorConfig);
+  return clipTransformU8(img, preprocessing);
 }

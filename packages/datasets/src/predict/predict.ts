@@ -5,7 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { tf, type DetectorModel } from '@dfdet/core';
-import { clipTransformU8, decodeImageRgb, type ClipProcessorConfig, type U8Image } from '@dfdet/models';
+import { clipTransformU8, decodeImageRgb, type U8Image } from '@dfdet/models';
 import type { FaceExtractor } from '../faces/pipeline.js';
 import { mediaKind, walkMedia, type MediaUnit } from '../media/files.js';
 import type { FfmpegBinary } from '../media/ffmpeg.js';
@@ -114,7 +114,7 @@ export function collectItems(inputs: string[], frameDirs: boolean, problem: (p: 
 
 /** Runs the model on RGB images: the backbone's own preprocessing (HF CLIP processor) on the pixels, no re-encoding. */
 export async function predictImages(model: DetectorModel, images: U8Image[], batchSize = 16): Promise<number[]> {
-  const pre = model.backbone.preprocessing as ClipProcessorConfig;
+  const pre = model.backbone.preprocessing;
   const out: number[] = [];
   for (let i = 0; i < images.length; i += batchSize) {
     const xs = images.slice(i, i + batchSize).map((img) => clipTransformU8(img, pre));

@@ -108,7 +108,7 @@ export async function buildClipBackbone(opts: ClipVitOptions, seed: number): Pro
       : preprocessorPath && existsSync(preprocessorPath)
         ? loadProcessorConfig(preprocessorPath)
         : clipProcessorDefaults(config.image_size);
-    return new ClipBackbone(model, preprocessing as ImagePreprocessing, opts.feature);
+    return new ClipBackbone(model, preprocessing, opts.feature);
   } catch (err) {
     model.dispose();
     throw err;

@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { PilResample, pilResize, type U8Image } from './pil-resample.js';
+import type { ImagePreprocessing } from '@dfdet/core';
 
 export const OPENAI_CLIP_MEAN: readonly [number, number, number] = [0.48145466, 0.4578275, 0.40821073];
 export const OPENAI_CLIP_STD: readonly [number, number, number] = [0.26862954, 0.26130258, 0.27577711];
@@ -23,25 +24,10 @@ export type ClipResizeSize = { shortest_edge: number } | { height: number; width
 
 /**
  * The fields of a HF `preprocessor_config.json` that CLIPImageProcessor uses, with HF's key names, in normalized
- * form (sizes as dicts, mean/std as 3-lists). Structurally the same as `@dfdet/core`'s `ImagePreprocessing`, so it
- * is plain data that can cross worker boundaries.
+ * form (sizes as dicts, mean/std as 3-lists): core's `ImagePreprocessing`, plain data that crosses worker
+ * boundaries. `resample` is a Pillow filter code (3 = BICUBIC, CLIP's; 1, 2, 4, 5 also work).
  */
-export interface ClipProcessorConfig {
-  do_resize: boolean;
-  size: ClipResizeSize;
-  /** Pillow filter code (`PIL.Image.Resampling`): 3 = BICUBIC (CLIP). 1, 2, 4, 5 are also supported. */
-  resample: number;
-  do_center_crop: boolean;
-  crop_size: { height: number; width: number };
-  do_rescale: boolean;
-  rescale_factor: number;
-  do_normalize: boolean;
-  /** RGB; a 3-list after parsing. */
-  image_mean: number[];
-  image_std: number[];
-  /** Always effectively true here (the output is RGB); kept for round-tripping HF configs. */
-  do_convert_rgb?: boolean;
-}
+export type ClipProcessorConfig = ImagePreprocessing;
 
 export class ProcessorConfigError extends Error {
   constructor(message: string) {
