@@ -21,27 +21,20 @@ abstract class HeadModule extends Module implements Head {
   abstract forward(features: tf.Tensor2D): tf.Tensor2D;
 }
 
-/** The paper's head: L2-normalize the feature, then Linear(D, C) with bias. */
-export class LinearNormHead extends HeadModule {
-  readonly head: Linear;
-  constructor(dim: number, classes: number, seed: number) {
-    super();
-    this.head = this.module('head', new Linear(dim, classes, { init: torchLinearInit(dim, seed) }));
-  }
-  forward(features: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => this.head.forward(l2normalize(features)) as tf.Tensor2D);
-  }
-}
-
-/** Linear(D, C) on the raw feature. */
+/** Linear(D, C) with bias on the feature, or, for the paper's head, on the L2-normalized feature. */
 export class LinearHead extends HeadModule {
   readonly head: Linear;
-  constructor(dim: number, classes: number, seed: number) {
+  constructor(
+    dim: number,
+    classes: number,
+    seed: number,
+    readonly normalize = false,
+  ) {
     super();
     this.head = this.module('head', new Linear(dim, classes, { init: torchLinearInit(dim, seed) }));
   }
   forward(features: tf.Tensor2D): tf.Tensor2D {
-    return this.head.forward(features) as tf.Tensor2D;
+    return tf.tidy(() => this.head.forward(this.normalize ? l2normalize(features) : features) as tf.Tensor2D);
   }
 }
 
@@ -77,7 +70,7 @@ export const linearNormHead = definePlugin({
   name: 'linear-norm',
   description: "the paper's head: L2-normalize the feature, then Linear(D, classes) with bias (head.weight, head.bias)",
   options: z.object(common),
-  create: (o, ctx) => new LinearNormHead(featureDim(ctx as { featureDim?: unknown }), o.num_classes, ctx.seed),
+  create: (o, ctx) => new LinearHead(featureDim(ctx as { featureDim?: unknown }), o.num_classes, ctx.seed, true),
 });
 
 export const linearHead = definePlugin({
