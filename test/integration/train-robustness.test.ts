@@ -47,6 +47,17 @@ describe('training robustness', () => {
     expect(meta.error).toMatch(/loss is/);
   });
 
+  it('stops early after N validations without improvement', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dfdet-early-'));
+    const r = await runCli(['run', experiment(dir, 'loggers: []\noptim: {lr: 1.0e-12}\nschedule: {name: constant}\ntrainer: {max_steps: 20, val_every_n_steps: 1, early_stopping_patience: 2}\n'), '--run', 'a']);
+    expect(r.code, r.err).toBe(0);
+    const runDir = join(dir, 'runs', 'robust', 'a');
+    const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.steps).toBe(3);
+    expect(summary.best.step).toBe(1);
+    expect(readFileSync(join(runDir, 'log.txt'), 'utf8')).toMatch(/early stopping at step 3: val\/video\/mAP did not improve in 2 validations/);
+  });
+
   it('refuses to overwrite a finished run and validates the monitor key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dfdet-exists-'));
     const file = experiment(dir, 'loggers: []\ntrainer: {max_steps: 1, monitor: val/video/mapp}\n');
