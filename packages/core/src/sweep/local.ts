@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { definePlugin } from '../plugin/spec.js';
@@ -12,6 +12,7 @@ export interface LocalLauncherOptions {
   workers?: number;
   devices?: (number | string)[];
   summary_every_s: number;
+  first_alone: boolean;
 }
 
 interface Active {
@@ -43,7 +44,6 @@ export class LocalLauncher implements Launcher {
     const active = new Map<string, Active>();
     const statuses: Record<string, SweepRunStatus> = {};
     const total = plan.runs.length;
-    let finished = 0;
 
     const counts = () => {
       const c: Record<string, number> = { completed: 0, failed: 0, interrupted: 0 };
@@ -75,21 +75,40 @@ export class LocalLauncher implements Launcher {
     };
     process.on('exit', onExit);
 
+    // first_alone: the others wait until the first run has logged a step (its one-time setup is done)
+    let gate = this.opts.first_alone && concurrency > 1 && queue.length > 1;
+    let gateTimer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolveAll) => {
       const startNext = () => {
-        while (!req.signal.aborted && queue.length && active.size < concurrency) {
+        while (!req.signal.aborted && queue.length && active.size < (gate ? 1 : concurrency)) {
           const run = queue.shift()!;
           const device = freeDevices ? freeDevices.shift()! : 'cpu';
           start(run, device);
         }
-        if (active.size === 0 && (queue.length === 0 || req.signal.aborted)) resolveAll();
+        if (gate && !gateTimer && active.size === 1) {
+          const first = [...active.values()][0]!;
+          gateTimer = setInterval(() => {
+            if (existsSync(join(first.run.dir, 'metrics.jsonl')) || !active.has(first.run.name)) {
+              clearInterval(gateTimer);
+              if (gate) say(`[sweep ${plan.name}] ${first.run.name} is training; starting the others`);
+              gate = false;
+              startNext();
+            }
+          }, 500);
+        }
+        if (active.size === 0 && (queue.length === 0 || req.signal.aborted)) {
+          clearInterval(gateTimer);
+          resolveAll();
+        }
       };
 
       const start = (run: SweepRun, device: string) => {
         mkdirSync(run.dir, { recursive: true });
         const out = createWriteStream(join(run.dir, 'stdout.txt'), { flags: 'a' });
         const err = createWriteStream(join(run.dir, 'stderr.txt'), { flags: 'a' });
-        const prior = readMeta(run.dir)?.status;
+        const priorMeta = readMeta(run.dir);
+        const prior = priorMeta?.status;
+        const sessionsBefore = priorMeta?.sessions?.length ?? 0;
         const { command, args } = expRunCommand(plan, run, [toOverride('engine.device', device)]);
         const stamp = `--- ${new Date().toISOString()} ${prior ? `resume (was ${prior})` : 'start'} on ${device}\n`;
         out.write(stamp);
@@ -123,17 +142,23 @@ export class LocalLauncher implements Launcher {
           out.end();
           err.end();
           active.delete(run.name);
+          if (gate) {
+            gate = false;
+            clearInterval(gateTimer);
+          }
           if (freeDevices) freeDevices.push(device);
           const meta = readMeta(run.dir);
+          // did this attempt open the run? (a child can fail before it does, e.g. on a plugin that no longer loads)
+          const opened = (meta?.sessions?.length ?? 0) > sessionsBefore;
           let status: SweepRunStatus;
           if (meta?.status === 'completed' && code === 0) status = 'completed';
-          else if (meta?.status === 'failed') status = 'failed';
-          else if (meta?.status === 'interrupted' || code === 130 || (req.signal.aborted && (meta?.status === 'running' || signal !== null))) status = 'interrupted';
-          else if (meta?.status === 'running' && signal !== null) status = 'interrupted';
+          else if (opened && meta?.status === 'failed') status = 'failed';
+          else if (code === 130 || (opened && meta?.status === 'interrupted')) status = 'interrupted';
+          // killed by a signal (Ctrl-C before it could checkpoint, the OOM killer): resumable
+          else if (signal !== null) status = 'interrupted';
           else status = 'failed';
           const error = status === 'failed' ? (meta?.error ?? lastError(tail) ?? `exit code ${code ?? signal}`) : undefined;
           statuses[run.name] = status;
-          finished += 1;
           state.update(run.name, { status, exit_code: code, signal, ended_at: new Date().toISOString(), error });
           const took = formatElapsed(Date.now() - a.startedAt);
           const where = relative(plan.cwd, run.dir) || run.dir;
@@ -166,7 +191,6 @@ export class LocalLauncher implements Launcher {
     });
     clearInterval(ticker);
     process.off('exit', onExit);
-    void finished;
     return { statuses };
   }
 }
@@ -188,6 +212,10 @@ export const localLauncher = definePlugin({
       .optional()
       .describe('GPU indices (engine.device=cuda:N) or device strings; one run per device at a time; none: cpu'),
     summary_every_s: z.number().positive().default(30).describe('how often the progress summary line is printed while runs are going'),
+    first_alone: z
+      .boolean()
+      .default(false)
+      .describe('start the first run alone, the others once it logs its first step (one-time setup such as dataset generation happens once)'),
   }),
   create: (opts) => new LocalLauncher(opts),
 });

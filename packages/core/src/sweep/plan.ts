@@ -4,7 +4,8 @@ import { parse, stringify } from 'yaml';
 import { composeConfig } from '../config/compose.js';
 import { loadExperiment, validateConfig } from '../config/load-experiment.js';
 import type { ResolvedConfig } from '../config/experiment.js';
-import type { PluginRegistry } from '../plugin/registry.js';
+import { parseOptions, type PluginRegistry } from '../plugin/registry.js';
+import type { PluginInstanceConfig } from '../plugin/spec.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { UserError } from '../util/errors.js';
 import { defaultTemplate, expandAxes, getPath, loadSweepFile, renderName, toOverride, type Assignment, type LoadedSweepFile } from './spec.js';
@@ -67,7 +68,9 @@ export async function planSweep(path: string, opts: PlanOptions = {}): Promise<{
   const outputDir = resolve(cwd, spec.output?.dir ?? base.config.output.dir);
   const dir = join(outputDir, sweep.name);
   const forced = [toOverride('name', sweep.name), toOverride('output.dir', outputDir)];
-  const template = spec.name ?? defaultTemplate(axes);
+  // launcher options are checked now, not after the runs were planned and the folder written
+  parseOptions(base.registry.spec('launcher', spec.launcher.name), spec.launcher as PluginInstanceConfig);
+  const template = sweep.template ?? defaultTemplate(axes);
 
   const runs: SweepRun[] = [];
   const byName = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -80,6 +80,8 @@ interface Tracked {
   job: string; // <arrayjob>_<task>
   state: string; // last squeue state
   started?: number;
+  /** Sessions in the run's meta.json when submitted (undefined: followed from an earlier invocation). */
+  sessions?: number;
 }
 
 /**
@@ -144,7 +146,9 @@ export class SlurmLauncher implements Launcher {
         const took = t.started ? ` in ${formatElapsed(Date.now() - t.started)}` : '';
         const requeues = state.run(t.run.name).requeues ?? 0;
         let status: SweepRunStatus;
-        const stopped = REQUEUE_STATES.has(slurmState.state) || meta?.status === 'interrupted' || meta?.status === 'running';
+        // a task that never opened its run (it failed on startup) is failed, whatever meta.json says from before
+        const opened = t.sessions === undefined || (meta?.sessions?.length ?? 0) > t.sessions;
+        const stopped = REQUEUE_STATES.has(slurmState.state) || (opened && (meta?.status === 'interrupted' || meta?.status === 'running'));
         if (meta?.status === 'completed') status = 'completed';
         else if (stopped && slurmState.state !== 'CANCELLED' && requeues < this.o.max_requeues) {
           say(`[${t.run.index + 1}/${total}] ${t.run.name} stopped (${slurmState.state || meta?.status || 'unknown'}); requeueing, it resumes from its last checkpoint`);
@@ -153,7 +157,10 @@ export class SlurmLauncher implements Launcher {
           continue;
         } else if (stopped || slurmState.state === 'CANCELLED') status = 'interrupted';
         else status = 'failed';
-        const error = status === 'failed' ? (meta?.error ?? `Slurm ${slurmState.state || 'state unknown'}, exit ${slurmState.exit || '?'}`) : undefined;
+        const error =
+          status === 'failed'
+            ? ((opened ? meta?.error : undefined) ?? lastErrorLine(join(t.run.dir, 'stderr.txt')) ?? `Slurm ${slurmState.state || 'state unknown'}, exit ${slurmState.exit || '?'}`)
+            : undefined;
         statuses[t.run.name] = status;
         state.update(t.run.name, { status, ended_at: new Date().toISOString(), error, exit_code: slurmState.exit ? Number(slurmState.exit.split(':')[0]) : undefined });
         if (status === 'completed') say(`[${t.run.index + 1}/${total}] completed ${t.run.name}${took}${bestText(summaryOf(t.run.dir), plan.monitor)}`);
@@ -198,7 +205,7 @@ export class SlurmLauncher implements Launcher {
     req.state.data.jobs = [...(req.state.data.jobs ?? []), { id, runs: runs.map((r) => r.name), submitted_at: new Date().toISOString(), script }];
     runs.forEach((run, i) => {
       const job = `${id}_${i}`;
-      tracked.set(run.name, { run, job, state: 'PENDING' });
+      tracked.set(run.name, { run, job, state: 'PENDING', sessions: readMeta(run.dir)?.sessions?.length ?? 0 });
       const prior = req.state.run(run.name);
       req.state.update(run.name, { status: 'queued', job, attempts: prior.attempts + 1, error: undefined, ended_at: undefined });
     });
@@ -242,6 +249,18 @@ export class SlurmLauncher implements Launcher {
     }
     return { state: '', exit: '' };
   }
+}
+
+/** The last `error: …` line of a run's stderr.txt (what exp run printed before exiting). */
+function lastErrorLine(file: string): string | undefined {
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8').slice(-8000);
+  return text
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('error:'))
+    ?.slice(6)
+    .trim();
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

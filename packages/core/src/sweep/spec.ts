@@ -33,7 +33,12 @@ export const sweepFileSchema = z
     experiment: z
       .union([z.string(), z.array(z.string()).min(1)])
       .describe('base experiment file(s), relative to this file; a list is merged in order like exp run a.yaml b.yaml'),
-    name: z.string().min(1).optional().describe("run name template, e.g. '{model.peft.name}-{loss.uniformity.weight}-s{seed}'"),
+    name: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("run name template, e.g. '{model.peft.name}-{loss.uniformity.weight}-s{seed}' (without {placeholders}: the sweep name)"),
+    run_name: z.string().min(1).optional().describe('run name template (then name: is the sweep name)'),
     set: z.record(axisKey, z.unknown()).default({}).describe('fixed overrides for every run: {dotted.key: value}'),
     grid: z.record(axisKey, z.array(z.unknown()).min(1)).optional().describe('cartesian product over these keys'),
     zip: z.record(axisKey, z.array(z.unknown()).min(1)).optional().describe('lists taken in lockstep (equal lengths)'),
@@ -72,6 +77,8 @@ export interface LoadedSweepFile {
   name: string;
   /** Base experiment files, absolute. */
   experiment: string[];
+  /** The run name template, when the file has one. */
+  template?: string;
 }
 
 export function loadSweepFile(path: string, cwd = process.cwd()): LoadedSweepFile {
@@ -81,9 +88,16 @@ export function loadSweepFile(path: string, cwd = process.cwd()): LoadedSweepFil
   if (!parsed.success) throw new UserError(`${path}: invalid sweep file: ${formatZodIssues(parsed.error.issues, sweepFileSchema)}`);
   const spec = parsed.data;
   const experiment = (typeof spec.experiment === 'string' ? [spec.experiment] : spec.experiment).map((e) => resolve(dirname(file), e));
-  const name = spec.sweep ?? basename(file, extname(file)).replace(/[^A-Za-z0-9._-]+/g, '-');
+  // name: is the run name template when it has {placeholders}, else the sweep name (run_name: then the template)
+  const nameIsTemplate = spec.name !== undefined && /\{[^{}]+\}/.test(spec.name);
+  if (spec.run_name && nameIsTemplate) throw new UserError(`${path}: name: and run_name: are both run name templates; keep one`);
+  if (spec.name && !nameIsTemplate && spec.sweep && spec.sweep !== spec.name) {
+    throw new UserError(`${path}: name: "${spec.name}" (no {placeholders}: a sweep name) and sweep: "${spec.sweep}" disagree; keep one`);
+  }
+  const template = spec.run_name ?? (nameIsTemplate ? spec.name : undefined);
+  const name = spec.sweep ?? (spec.name && !nameIsTemplate ? spec.name : undefined) ?? basename(file, extname(file)).replace(/[^A-Za-z0-9._-]+/g, '-');
   if (!NAME.test(name)) throw new UserError(`${path}: sweep name "${name}" must start with a letter or digit; set sweep: <name>`);
-  return { file, spec, name, experiment };
+  return { file, spec, name, experiment, template };
 }
 
 /** One combination of axis values, in axis order. */

@@ -51,7 +51,7 @@ export const sweepCommand: CommandModule<object, Args> = {
         signal: abort.signal,
         forceSignal: force.signal,
       });
-      if (res.exitCode !== 0) process.exitCode = res.exitCode;
+      process.exitCode = res.exitCode;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

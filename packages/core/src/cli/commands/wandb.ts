@@ -33,7 +33,7 @@ const syncCommand: CommandModule<object, SyncArgs> = {
       force: args.force,
     });
     console.error(`${report.synced.length} run(s) synced, ${report.skipped.length} skipped`);
-    if (report.skipped.length) process.exitCode = 1;
+    process.exitCode = report.skipped.length ? 1 : 0;
   },
 };
 
