@@ -51,3 +51,4 @@ export * from './loggers/wandb-sync.js';
 export * from './report/roc.js';
 export * from './report/charts.js';
 export * from './report/report.js';
+export * from './ops/fused.js';

@@ -25,8 +25,11 @@ export class AdamW {
     private readonly opts: AdamWOptions,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      for (const table of [this.m, this.v]) {
+        const zeros = tf.zerosLike(p);
+        table.set(name, tf.variable(zeros, false));
+        zeros.dispose();
+      }
     }
   }
 

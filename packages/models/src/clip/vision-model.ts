@@ -1,4 +1,4 @@
-import { tf } from '@dfdet/core';
+import { attention, attentionWithProbs, tf } from '@dfdet/core';
 import { Layer, Module } from '../nn/module.js';
 import { LayerNorm, Linear, linear, quickGelu, type InitFn } from '../nn/layers.js';
 import type { ClipVisionConfig } from './config.js';
@@ -117,15 +117,14 @@ class Attention extends Module {
   }
 
   forward(x: tf.Tensor3D, keepProbs: boolean): { out: tf.Tensor3D; probs?: tf.Tensor4D } {
-    const [n, t, d] = x.shape;
-    const split = (y: tf.Tensor) => y.reshape([n, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]);
-    const q = split(tf.mul(this.child<Layer>('q_proj').forward(x), this.headDim ** -0.5));
-    const k = split(this.child<Layer>('k_proj').forward(x));
-    const v = split(this.child<Layer>('v_proj').forward(x));
-    const probs = tf.softmax(tf.matMul(q, k, false, true)) as tf.Tensor4D; // [N, H, T, T]
-    const ctx = tf.matMul(probs, v).transpose([0, 2, 1, 3]).reshape([n, t, d]);
+    const q = this.child<Layer>('q_proj').forward(x) as tf.Tensor3D;
+    const k = this.child<Layer>('k_proj').forward(x) as tf.Tensor3D;
+    const v = this.child<Layer>('v_proj').forward(x) as tf.Tensor3D;
+    const scale = this.headDim ** -0.5;
+    // the fused op (one native kernel on torch) unless the attention maps are wanted
+    const { out: ctx, probs } = keepProbs ? attentionWithProbs(q, k, v, this.heads, scale) : { out: attention(q, k, v, this.heads, scale), probs: undefined };
     const out = this.child<Layer>('out_proj').forward(ctx) as tf.Tensor3D;
-    return { out, probs: keepProbs ? probs : undefined };
+    return { out, probs };
   }
 }
 

@@ -1,4 +1,4 @@
-import { tf } from '@dfdet/core';
+import { layerNorm as fusedLayerNorm, quickGelu as fusedQuickGelu, tf } from '@dfdet/core';
 import { Layer } from './module.js';
 
 /** y = x Wᵀ + b with W stored [out, in] like torch.nn.Linear. */
@@ -54,21 +54,10 @@ export class LayerNorm extends Layer {
   }
 }
 
-/** LayerNorm over the last axis with biased variance, as torch. */
-export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
-  return tf.tidy(() => {
-    const axis = x.shape.length - 1;
-    const mean = tf.mean(x, axis, true);
-    const centered = tf.sub(x, mean);
-    const variance = tf.mean(tf.square(centered), axis, true);
-    const normed = tf.mul(centered, tf.rsqrt(tf.add(variance, eps)));
-    return tf.add(tf.mul(normed, weight), bias);
-  });
-}
+/** LayerNorm over the last axis (biased variance, as torch); a native kernel where the backend has one. */
+export const layerNorm = fusedLayerNorm;
 
-/** quick_gelu(x) = x · σ(1.702 x), CLIP's activation. */
-export function quickGelu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))));
-}
+/** quick_gelu(x) = x · σ(1.702 x), CLIP's activation; a native kernel where the backend has one. */
+export const quickGelu = fusedQuickGelu;
 
 export type InitFn = (name: string, shape: number[]) => tf.Tensor;
