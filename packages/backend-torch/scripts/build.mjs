@@ -7,6 +7,7 @@
 //   2. a Python torch install: `python3 -c "import torch; print(torch.utils.cmake_prefix_path)"`
 //      (its bundled lib/ and include/), trying $PYTHON, python3 on PATH, then /usr/bin/python3
 //   3. Debian's libtorch-dev (/usr/include, /usr/lib/<multiarch>)
+// DFDET_TORCH_SOURCE=dir|python|debian uses only that one.
 // DFDET_TORCH_SKIP_BUILD=1 skips the build (records why).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -148,7 +149,10 @@ function main() {
   if (process.platform !== 'linux') unavailable(`unsupported platform ${process.platform} (the addon build supports Linux)`);
   const tried = [];
   let torch;
-  for (const find of [fromLibtorchDir, fromPython, fromDebian]) {
+  // DFDET_TORCH_SOURCE=dir|python|debian pins one source (to build against a specific libtorch)
+  const sources = { dir: fromLibtorchDir, python: fromPython, debian: fromDebian };
+  const pinned = sources[process.env.DFDET_TORCH_SOURCE ?? ''];
+  for (const find of pinned ? [pinned] : [fromLibtorchDir, fromPython, fromDebian]) {
     const r = find();
     if (!r.error) {
       torch = r;
