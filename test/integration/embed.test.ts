@@ -3,7 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { availableEngines, buildRegistry } from '@dfdet/core';
 import { runCli } from './cli-run.js';
+
+const BACKENDS = Object.keys(await availableEngines(await buildRegistry([])));
 
 const FIX = resolve(__dirname, '../fixtures/clip-tiny');
 const ref = JSON.parse(readFileSync(join(FIX, 'clip_ref.json'), 'utf8')).reference_f64.per_image;
@@ -13,7 +16,7 @@ function maxAbs(a: number[], b: number[]) {
 }
 
 describe('exp embed', () => {
-  it.each(['cpu', 'wasm'])('embeds PNGs and the pixel-values tensor identically to the reference (%s)', async (backend) => {
+  it.each(BACKENDS)('embeds PNGs and the pixel-values tensor identically to the reference (%s)', async (backend) => {
     const dir = mkdtempSync(join(tmpdir(), 'dfdet-embed-'));
     const pngs = [0, 1, 2].map((i) => join(FIX, `img${i}.png`));
     const a = await runCli(['embed', '--weights', FIX, '--backend', backend, '--batch-size', '2', ...pngs, '--output', join(dir, 'a.json')]);

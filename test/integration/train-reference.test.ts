@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors, writeSafetensors } from '@dfdet/models';
+import { availableEngines, buildRegistry } from '@dfdet/core';
 import { runCli } from './cli-run.js';
+
+const BACKENDS = Object.keys(await availableEngines(await buildRegistry([])));
 
 const FIX = resolve(__dirname, '../fixtures/clip-tiny');
 const ref = JSON.parse(readFileSync(join(FIX, 'train_ref.json'), 'utf8'));
@@ -37,7 +40,7 @@ ${extra}`,
   return join(dir, 'exp.yaml');
 }
 
-describe.each(['cpu', 'wasm'])('exp run on %s', (backend) => {
+describe.each(BACKENDS)('exp run on %s', (backend) => {
   it('two AdamW steps of LN-tuning from init_from match the PyTorch reference', async () => {
     process.env.BACKEND = backend;
     const dir = mkdtempSync(join(tmpdir(), 'dfdet-train-'));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cpuEngine, wasmEngine } from '@dfdet/core';
+import { availableEngines, buildRegistry } from '@dfdet/core';
 
 /** The repo's reference fixtures (test/fixtures/README.md section (c)); read only from there. */
 export const TRAIN_REF = resolve(__dirname, '../../../test/fixtures/clip-tiny/train_ref.json');
@@ -51,9 +51,11 @@ export function trainRef(): TrainRef {
   return cached;
 }
 
-export const engines = { cpu: cpuEngine, wasm: wasmEngine };
-export type EngineName = keyof typeof engines;
-export const engineNames = Object.keys(engines) as EngineName[];
+/** cpu, wasm, and every other engine available here (torch where libtorch is installed). */
+const available = await availableEngines(await buildRegistry([]));
+export const engines = Object.fromEntries(Object.entries(available).map(([n, e]) => [n, () => e]));
+export type EngineName = string;
+export const engineNames = Object.keys(engines);
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { cpuEngine, tf, wasmEngine } from '@dfdet/core';
+import { availableEngines, buildRegistry, tf } from '@dfdet/core';
 import type { ClipVisionModel } from '@dfdet/models';
 import { FullFineTuning, Lora, LoraLinear, LnTuning, mergeLora, trainableParameters } from '../src/index.js';
 import { expectClose, headVariables, loadTiny, maxAbsDiff, namedGrads, officialLoss, pixels, trainRef } from './helpers.js';
 
-const engines = { cpu: cpuEngine, wasm: wasmEngine };
+const engines = Object.fromEntries(Object.entries(await availableEngines(await buildRegistry([]))).map(([n, e]) => [n, () => e]));
 
 /** Sets A/B from train_ref inputs.lora.weights (`….lora_A.weight` there, `….lora_A` here). */
 function assignFixtureLora(model: ClipVisionModel): void {

@@ -93,3 +93,16 @@ export async function selectEngine(registry: PluginRegistry, req: EngineRequest)
 export function describeChoice(c: EngineChoice): string {
   return `engine: ${c.backend} on ${c.device} — ${c.reason}`;
 }
+
+/**
+ * Every registered engine that can run on `device` here, by name (cpu and wasm always; torch and
+ * tensorflow where installed). Parity tests run on each of them.
+ */
+export async function availableEngines(registry: PluginRegistry, device = 'cpu'): Promise<Record<string, EngineBackend>> {
+  const out: Record<string, EngineBackend> = {};
+  for (const name of registry.names('engine')) {
+    const engine = (await registry.create('engine', { name }, { seed: 0, registry })) as EngineBackend;
+    if (engine.supportsDevice(device) && (await engine.available()).ok) out[name] = engine;
+  }
+  return out;
+}

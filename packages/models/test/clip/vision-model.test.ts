@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tf, wasmEngine, cpuEngine } from '@dfdet/core';
+import { availableEngines, buildRegistry, cpuEngine, tf } from '@dfdet/core';
 import { ClipVisionModel } from '../../src/clip/vision-model.js';
 import { readClipVisionConfig } from '../../src/clip/config.js';
 import { loadState } from '../../src/nn/state.js';
@@ -12,7 +12,7 @@ function loadTiny(): ClipVisionModel {
   return model;
 }
 
-const engines = { cpu: cpuEngine, wasm: wasmEngine };
+const engines = Object.fromEntries(Object.entries(await availableEngines(await buildRegistry([]))).map(([n, e]) => [n, () => e]));
 
 describe.each(Object.keys(engines) as (keyof typeof engines)[])('CLIP vision tower on %s', (name) => {
   it('matches Hugging Face outputs on the reference pixel values', async () => {
