@@ -2,22 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { main } from '../src/cli/main.js';
+import { runExp } from '../src/testing.js';
 import { tempTree } from './helpers/tmp.js';
 
-function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true));
-  const l = vi.spyOn(console, 'log').mockImplementation((...a) => void (out += `${a.join(' ')}\n`));
-  const e = vi.spyOn(console, 'error').mockImplementation((...a) => void (err += `${a.join(' ')}\n`));
-  return main(argv).then((code) => {
-    w.mockRestore();
-    l.mockRestore();
-    e.mockRestore();
-    return { code, out, err };
-  });
-}
+const run = runExp;
 
 afterEach(() => vi.restoreAllMocks());
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runExp } from '../../src/testing.js';
 import { RunStore } from '../../src/runstore/run-store.js';
 import { resetWandbWarning, WandbLogger } from '../../src/loggers/wandb.js';
 import { parseNetrc, readWandbState, resolveApiKey } from '../../src/loggers/wandb-api.js';
@@ -40,22 +40,7 @@ trainer: {epochs: 1, max_steps: 2, val_every_n_steps: 1, monitor: val/frame/auro
   return file;
 }
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true)),
-    vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true)),
-    vi.spyOn(console, 'log').mockImplementation((...a) => void (out += `${a.join(' ')}\n`)),
-    vi.spyOn(console, 'error').mockImplementation((...a) => void (err += `${a.join(' ')}\n`)),
-  ];
-  try {
-    return { code: await main(argv), out, err };
-  } finally {
-    for (const s of spies) s.mockRestore();
-    process.exitCode = undefined;
-  }
-}
+const cli = runExp;
 
 /** Every numeric metric of every metrics.jsonl record must be in the history row of its step. */
 function expectAllMetrics(runDir: string, history: Record<string, unknown>[]) {

@@ -1,32 +1,24 @@
-import { vi } from 'vitest';
 import yargs from 'yargs';
 import type { CommandModule } from 'yargs';
+import { captureOutput } from '@dfdet/core/testing';
 
 /** Runs one CommandModule through yargs as `exp` would, in-process, capturing stdout / stderr. */
 export async function runCommand(cmd: CommandModule<any, any>, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const spies = [
-    vi.spyOn(process.stdout, 'write').mockImplementation((c) => ((out += String(c)), true)),
-    vi.spyOn(process.stderr, 'write').mockImplementation((c) => ((err += String(c)), true)),
-    vi.spyOn(console, 'log').mockImplementation((...a) => void (out += `${a.join(' ')}\n`)),
-    vi.spyOn(console, 'error').mockImplementation((...a) => void (err += `${a.join(' ')}\n`)),
-  ];
-  try {
-    await yargs(argv)
-      .scriptName('exp')
-      .command(cmd)
-      .strict()
-      .demandCommand(1)
-      .fail((msg, e) => {
-        throw e ?? new Error(msg);
-      })
-      .parseAsync();
-    return { code: 0, out, err };
-  } catch (e) {
-    err += `error: ${(e as Error).message}\n`;
-    return { code: 1, out, err };
-  } finally {
-    for (const s of spies) s.mockRestore();
-  }
+  let error: unknown;
+  const { out, err } = await captureOutput(async () => {
+    try {
+      await yargs(argv)
+        .scriptName('exp')
+        .command(cmd)
+        .strict()
+        .demandCommand(1)
+        .fail((msg, e) => {
+          throw e ?? new Error(msg);
+        })
+        .parseAsync();
+    } catch (e) {
+      error = e;
+    }
+  });
+  return error === undefined ? { code: 0, out, err } : { code: 1, out, err: `${err}error: ${(error as Error).message}\n` };
 }
